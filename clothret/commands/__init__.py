@@ -1,0 +1,1 @@
+"""Implementations of the ``clothret`` subcommands (the argument parsing is in ``clothret.cli``)."""

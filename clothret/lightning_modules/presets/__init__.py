@@ -1,0 +1,1 @@
+"""One registered preset of :class:`RetrievalModule` per published method (defaults only)."""
