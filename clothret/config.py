@@ -146,9 +146,24 @@ def compose(experiment: str | None = None, overrides: Sequence[str] = ()) -> Dic
     cfg = cfg if cfg is not None else OmegaConf.create({})
     for key, choice in defaults.items():
         cfg[key] = _default_section(str(key), choice)
-    cfg = OmegaConf.merge(cfg, body)
+    cfg = merge_body(cfg, body)
     cfg.experiment = experiment_name
     return apply_overrides(cfg, overrides)
+
+
+def merge_body(cfg: DictConfig, body: DictConfig) -> DictConfig:
+    """Merge an experiment's body into ``cfg``; a node naming another component replaces the
+    node in that slot (with the new component's defaults) instead of mixing their params."""
+    cfg = cfg.copy()
+    for path in sorted(_component_paths(body), key=lambda p: p.count(".")):
+        new = OmegaConf.select(body, path)
+        current = OmegaConf.select(cfg, path)
+        name = new.get("name") if isinstance(new, DictConfig) else None
+        if name is not None and (not isinstance(current, DictConfig) or current.get("name") != name):
+            group = slot_group(path)
+            assert group is not None
+            OmegaConf.update(cfg, path, component_node(group, str(name)), merge=False)
+    return OmegaConf.merge(cfg, body)  # type: ignore[return-value]
 
 
 def _default_section(key: str, choice: Any) -> DictConfig:

@@ -48,7 +48,26 @@ def build_backbone(cfg: DictConfig) -> Any:
     return registry.build("backbone", node(cfg, "backbone"), at="backbone")
 
 
-def build_datamodule(cfg: DictConfig, backbone: Any, run_dir: Path | None, stage: str) -> Any:
+def checkpoint_vocab(ckpt_path: str | Path, run_dir: Path) -> str | None:
+    """Write the training vocabulary stored in a checkpoint to ``run_dir`` and return its path.
+
+    Evaluating a checkpoint must use the label ids it was trained with, not ids rebuilt from
+    the data (which may have changed).
+    """
+    import torch
+
+    from clothret.datamodules.vocab import Vocab
+
+    checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+    for value in checkpoint.values():
+        if isinstance(value, dict) and isinstance(value.get("vocab"), dict):
+            return str(Vocab.from_dict(value["vocab"]).save(run_dir / "checkpoint_vocab.json"))
+    return None
+
+
+def build_datamodule(
+    cfg: DictConfig, backbone: Any, run_dir: Path | None, stage: str, vocab: str | None = None
+) -> Any:
     """Build and set up the datamodule of ``cfg.data`` with the backbone's data config."""
     if cfg.get("data") is None:
         raise ConfigError("The config has no `data`; set data=<datamodule name>.")
@@ -59,6 +78,7 @@ def build_datamodule(cfg: DictConfig, backbone: Any, run_dir: Path | None, stage
         data_config=dict(backbone.data_config),
         run_dir=str(run_dir) if run_dir else None,
         seed=int(cfg.get("seed", 0)),
+        vocab=vocab,
     )
     datamodule.setup(stage)
     return datamodule
@@ -139,7 +159,10 @@ def _strategy(name: str, options: dict[str, Any]) -> Any:
 def build_experiment(cfg: DictConfig, run_dir: Path, stage: str, job_type: str) -> Experiment:
     """Build backbone, datamodule (set up for ``stage``), module, callbacks, loggers, Trainer."""
     backbone = build_backbone(cfg)
-    datamodule = build_datamodule(cfg, backbone, run_dir, stage)
+    vocab = None
+    if stage != "fit" and cfg.get("ckpt_path"):
+        vocab = checkpoint_vocab(str(cfg.ckpt_path), run_dir)
+    datamodule = build_datamodule(cfg, backbone, run_dir, stage, vocab=vocab)
     runtime = dict(datamodule.runtime_info())
     atomic_write_json(run_dir / "runtime.json", runtime)
     module = build_module(cfg, backbone, runtime)

@@ -117,3 +117,14 @@ def test_configs_ship_inside_the_package_data_mapping() -> None:
     root = config.config_root()
     assert (root / "experiment" / "smoke.yaml").is_file()
     assert (root / "defaults.yaml").is_file()
+
+
+def test_experiment_body_naming_another_component_replaces_the_node(tmp_path: Path) -> None:
+    experiment = tmp_path / "mine.yaml"
+    experiment.write_text(
+        "defaults:\n  data: synthetic\n  loss: triplet\n"
+        "data:\n  sampler: {name: random}\nloss:\n  margin: 0.5\n"
+    )
+    cfg = config.compose(str(experiment))
+    assert OmegaConf.to_container(cfg.data.sampler) == {"name": "random"}  # pk's k is gone
+    assert cfg.loss.margin == 0.5 and cfg.loss.miner.name == "batch_hard"  # same name: merged

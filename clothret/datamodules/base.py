@@ -223,13 +223,17 @@ class ManifestDataModule(pl.LightningDataModule):
 
     # --- datasets ----------------------------------------------------------------------------
     def split_frame(self, split: str) -> tuple[pd.DataFrame, np.ndarray | None]:
-        """Rows of a split (or of ``validate``/``test``: queries then gallery) and IS_QUERY."""
+        """Rows of a split (or of ``validate``/``test``: queries and gallery grouped by item) and
+        IS_QUERY."""
         self.setup()
         frame = self.frame
         assert frame is not None
         if split in STAGE_SPLITS:
             query, gallery = self.eval_splits(split)
             rows = pd.concat([frame[frame["split"] == query], frame[frame["split"] == gallery]])
+            # Grouped by item (stable: queries before gallery within an item), so that any prefix
+            # of the evaluation loader (limit_val_batches, fast_dev_run) holds matching pairs.
+            rows = rows.sort_values("item_id", kind="stable")
             return rows, (rows["split"] == query).to_numpy()
         rows = frame[frame["split"] == split]
         return rows, None if split == "train" else np.full(len(rows), "query" in split)

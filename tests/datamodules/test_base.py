@@ -58,7 +58,8 @@ def test_one_batch_from_each_loader(tmp_path: Path) -> None:
         batches = list(loader)
         assert [len(b[INDEX]) for b in batches] == [4, 4, 1]  # 9 images, last batch kept
         is_query = torch.cat([b[IS_QUERY] for b in batches])
-        assert is_query.tolist() == [True] * 3 + [False] * 6  # queries first, then gallery
+        # grouped by item: each eval item's query, then its two gallery images
+        assert is_query.tolist() == [True, False, False] * 3
         assert torch.cat([b[INDEX] for b in batches]).tolist() == list(range(9))
     predict = next(iter(dm.predict_dataloader()))
     assert not predict[IS_QUERY].any()
@@ -71,8 +72,10 @@ def test_validation_prefers_val_splits(tmp_path: Path) -> None:
     dm.setup("fit")
     assert dm.eval_splits("validate") == ("val_query", "val_gallery")
     val = dm.dataset("validate").frame
-    assert val["split"].tolist() == ["val_query"] * 2 + ["val_gallery"] * 4
-    assert dm.dataset("test").frame["split"].tolist() == ["query"] * 3 + ["gallery"] * 6
+    assert sorted(val["split"]) == ["val_gallery"] * 4 + ["val_query"] * 2
+    test = dm.dataset("test").frame
+    assert sorted(test["split"]) == ["gallery"] * 6 + ["query"] * 3
+    assert test["item_id"].is_monotonic_increasing  # grouped by item for partial evaluation
 
 
 def test_runtime_info_from_the_training_split(tmp_path: Path) -> None:
