@@ -159,7 +159,8 @@ def merge_body(cfg: DictConfig, body: DictConfig) -> DictConfig:
         new = OmegaConf.select(body, path)
         current = OmegaConf.select(cfg, path)
         name = new.get("name") if isinstance(new, DictConfig) else None
-        if name is not None and (not isinstance(current, DictConfig) or current.get("name") != name):
+        replaced = not isinstance(current, DictConfig) or current.get("name") != name
+        if name is not None and replaced:
             group = slot_group(path)
             assert group is not None
             OmegaConf.update(cfg, path, component_node(group, str(name)), merge=False)

@@ -21,7 +21,7 @@ def _cfg(tmp_path: Path, **extra: object) -> OmegaConf:
             "run_dir": None,
             "ckpt_path": None,
             **extra,
-        }  # fmt: skip
+        }
     )
 
 
@@ -46,7 +46,7 @@ def test_ckpt_path_last_resumes_the_newest_run(tmp_path: Path) -> None:
 
 
 def test_ckpt_path_last_without_checkpoints_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no checkpoints/last.ckpt"):
+    with pytest.raises(ConfigError, match=r"no checkpoints/last\.ckpt"):
         runs.resolve_checkpoint(_cfg(tmp_path, ckpt_path="last"))
 
 

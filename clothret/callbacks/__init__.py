@@ -1,3 +1,3 @@
 """Callbacks registered in the ``callback`` group."""
 
-from clothret.callbacks import freeze, retrieval_metrics, standard  # noqa: F401
+from clothret.callbacks import freeze, retrieval_examples, retrieval_metrics, standard  # noqa: F401

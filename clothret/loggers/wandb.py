@@ -9,7 +9,7 @@ param      environment         default
 project    WANDB_PROJECT       ``clothret``
 entity     WANDB_ENTITY        your default entity
 mode       WANDB_MODE          ``online`` (``offline`` with one warning when no API key exists)
-name       WANDB_NAME          ``<experiment>-<config hash>``
+run_name   WANDB_NAME          ``<experiment>-<config hash>``
 group      WANDB_RUN_GROUP     the experiment name
 job_type   WANDB_JOB_TYPE      the subcommand (``fit``, ``test``, ...)
 tags       WANDB_TAGS          logger tags + ``WANDB_TAGS`` + the config's top-level ``tags``
@@ -35,7 +35,7 @@ from clothret.registry import register
 def wandb_logger(
     project: str | None = None,
     entity: str | None = None,
-    name: str | None = None,
+    run_name: str | None = None,
     group: str | None = None,
     tags: Sequence[str] = (),
     mode: str | None = None,
@@ -53,7 +53,7 @@ def wandb_logger(
     """A W&B run grouped by experiment, typed by subcommand, named experiment + config hash.
 
     Args:
-        project, entity, name, group, tags, mode, id, dir: see the table above.
+        project, entity, run_name, group, tags, mode, id, dir: see the table above.
         log_model: log checkpoints as ``model`` artifacts: True (the best and last at the end
             of training), ``all`` (every checkpoint when it is written), False.
         summary_metric: metric whose best value and epoch go to the run summary as
@@ -73,7 +73,7 @@ def wandb_logger(
     kwargs: dict[str, Any] = {
         "project": project or env("WANDB_PROJECT") or "clothret",
         "entity": entity or env("WANDB_ENTITY"),
-        "name": name or env("WANDB_NAME") or derived_name,
+        "name": run_name or env("WANDB_NAME") or derived_name,
         "group": group or env("WANDB_RUN_GROUP") or experiment,
         "job_type": env("WANDB_JOB_TYPE") or job_type,
         "tags": list(dict.fromkeys([*map(str, tags), *env_tags])),

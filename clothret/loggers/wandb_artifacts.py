@@ -46,8 +46,8 @@ def log_index_artifact(
             the artifact's metadata).
         cfg: the resolved config; nothing is logged when its ``logger`` section has no W&B node.
         run_dir: the command's run directory.
-        loggers: already running loggers to reuse (e.g. a Trainer's); their W&B loggers are used
-            instead of starting a new ``index`` run.
+        loggers: loggers to reuse (e.g. a Trainer's): their W&B runs get the artifact instead of
+            a new ``index`` run.
         name: artifact name (default ``index-<experiment>-<config hash>``).
         aliases: artifact aliases.
 
@@ -73,6 +73,8 @@ def log_index_artifact(
             for label, node in wandb_nodes(cfg).items()
         ]
     artifact_name = _artifact_name(name or f"index-{cfg.get('experiment')}-{config_hash(cfg)}")
+    # A reused logger whose Trainer call has ended reopens its run here, so it is closed again.
+    closing = [*built, *(lg for lg in reused if lg.finished)]
     logged = []
     for logger in [*reused, *built]:
         if logger in built:
@@ -81,7 +83,7 @@ def log_index_artifact(
         artifact.add_dir(str(index_dir))
         logger.experiment.log_artifact(artifact, aliases=list(aliases))
         logged.append(artifact_name)
-    for logger in built:
+    for logger in closing:
         logger.finalize("success")
     return logged
 

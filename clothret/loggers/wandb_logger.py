@@ -16,6 +16,7 @@ Adds to :class:`pytorch_lightning.loggers.WandbLogger`:
 from __future__ import annotations
 
 import math
+import numbers
 from argparse import Namespace
 from collections.abc import Mapping
 from pathlib import Path
@@ -103,6 +104,11 @@ class ClothretWandbLogger(WandbLogger):
             self._store_run_id(run)
         return run
 
+    @property
+    def finished(self) -> bool:
+        """Whether the run was finished by :meth:`finalize` (using it again reopens it)."""
+        return self._finished
+
     def _store_run_id(self, run: Any) -> None:
         if (
             self.run_dir is None
@@ -172,10 +178,10 @@ class ClothretWandbLogger(WandbLogger):
         key = f"best/{metric}"
         if self._summary_written is None:  # a resumed online run may hold a better value
             previous, previous_epoch = summary.get(key), summary.get("best/epoch")
-            if isinstance(previous, int | float) and previous_epoch is not None:
-                if (previous > value) if mode == "max" else (previous < value):
-                    value, epoch = float(previous), int(previous_epoch)
-                    self._extremes[metric][mode] = (value, epoch)
+            known = isinstance(previous, int | float) and previous_epoch is not None
+            if known and ((previous > value) if mode == "max" else (previous < value)):
+                value, epoch = float(previous), int(previous_epoch)
+                self._extremes[metric][mode] = (value, epoch)
         if self._summary_written == (key, value, epoch):
             return
         if self._summary_written is not None and self._summary_written[0] != key:
@@ -185,8 +191,10 @@ class ClothretWandbLogger(WandbLogger):
 
 
 def _scalar(value: Any) -> float | None:
-    if hasattr(value, "item") and getattr(value, "numel", lambda: 1)() == 1:
+    """A finite real number as float (0-d tensors and numpy scalars included), else None."""
+    if hasattr(value, "numel") and value.numel() == 1:
         value = value.item()
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return None
-    return float(value) if math.isfinite(value) else None
+    number = float(value)
+    return number if math.isfinite(number) else None

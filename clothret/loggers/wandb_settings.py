@@ -78,7 +78,7 @@ def resolve_mode(mode: str | None) -> str:
     if chosen == "online" and not has_api_key():
         warn(
             "W&B: no API key found (WANDB_API_KEY, ~/.netrc or `wandb login`); logging offline "
-            "instead. Upload later with `wandb sync <run_dir>/wandb/offline-run-*`, or set "
+            "instead. Upload the run later with `wandb sync <its offline-run-* directory>`; set "
             "logger.wandb.mode=offline to silence this message."
         )
         return "offline"

@@ -35,7 +35,8 @@ def test_skip_policy_trains_on_the_rest_and_reports_exactly_the_bad_files(
     argv = [
         "fit", "experiment=smoke", "data=manifest", f"data.path={manifest_path}",
         "data.on_bad_image=skip", "data.num_workers=0", f"run_dir={run_dir}",
-        "trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.enable_progress_bar=false",
+        "trainer.max_epochs=1", "trainer.limit_train_batches=2",
+        "trainer.enable_progress_bar=false",
     ]  # fmt: skip
     assert main(argv) == 0
     metrics = json.loads(Path(capsys.readouterr().out.strip().splitlines()[-1]).read_text())

@@ -72,7 +72,7 @@ def test_training_step_is_the_weighted_sum_of_the_terms() -> None:
 
 
 def test_metric_loss_on_a_module_without_embedding_is_a_build_error() -> None:
-    with pytest.raises(ConfigError, match="reads output.*embedding"):
+    with pytest.raises(ConfigError, match=r"reads output.*embedding"):
         _module(heads={"classifier": {"name": "classifier"}}, loss="triplet")
 
 
