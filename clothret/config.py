@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 import inspect
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ SLOTS: dict[str, str] = {
 MULTI_SLOTS: dict[str, str] = {"logger": "logger", "callbacks": "callback"}
 # Non-component sections composed from configs/<dir>/<name>.yaml.
 PLAIN_SECTIONS: dict[str, str] = {"trainer": "trainer"}
+SCIENTIFIC_FLOAT = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)[eE][-+]?\d+")
 TOP_LEVEL_KEYS: tuple[str, ...] = (
     "experiment",
     "description",
@@ -196,6 +198,8 @@ def load_saved(path: str | Path, overrides: Sequence[str] = ()) -> DictConfig:
 
 def parse_value(text: str) -> Any:
     """Parse an override value as YAML (``0.3``, ``[1,5]``, ``null``, ``true``, ``name``)."""
+    if SCIENTIFIC_FLOAT.fullmatch(text.strip()):  # YAML 1.1 reads 1e-05 as a string
+        return float(text)
     try:
         return yaml.safe_load(text) if text != "" else ""
     except yaml.YAMLError as err:

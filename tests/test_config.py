@@ -128,3 +128,11 @@ def test_experiment_body_naming_another_component_replaces_the_node(tmp_path: Pa
     cfg = config.compose(str(experiment))
     assert OmegaConf.to_container(cfg.data.sampler) == {"name": "random"}  # pk's k is gone
     assert cfg.loss.margin == 0.5 and cfg.loss.miner.name == "batch_hard"  # same name: merged
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("1e-05", 1e-5), ("2E3", 2000.0), ("-1.5e-4", -1.5e-4)]
+)
+def test_scientific_floats_are_floats(text: str, value: float) -> None:
+    assert config.parse_value(text) == value
+    assert config.compose("smoke", [f"module.optimizer.lr={text}"]).module.optimizer.lr == value

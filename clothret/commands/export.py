@@ -20,6 +20,7 @@ from clothret import keys, registry
 from clothret.callbacks.embedding_writer import EmbeddingWriter, merge_shards
 from clothret.errors import ConfigError
 from clothret.experiment import build_experiment, node
+from clothret.loggers.wandb_artifacts import log_index_artifact
 from clothret.runs import prepare_run_dir, resolve_checkpoint
 from clothret.utils.io import atomic_write_json, atomic_write_text
 
@@ -106,6 +107,7 @@ def build_index(cfg: DictConfig, out: str | None = None) -> Path:
         model_dir / "model.json",
         {"checkpoint": str(Path(str(cfg.ckpt_path)).resolve()), "index": index_node},
     )
+    log_index_artifact(out_dir, cfg, run_dir)  # only when a wandb logger is configured
     return out_dir
 
 

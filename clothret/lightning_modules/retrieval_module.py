@@ -72,7 +72,8 @@ class RetrievalModule(pl.LightningModule):
         label_counts: Mapping[str, int] | None = None,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters(ignore=["backbone", "loss"])
+        # logger=False: loggers get the whole resolved config instead (see clothret.experiment).
+        self.save_hyperparameters(ignore=["backbone", "loss"], logger=False)
         self.backbone = backbone
         # DARN-style unshared weights: index 0 serves shop images, index 1 consumer images.
         self.consumer_backbone = None if shared_backbone else copy.deepcopy(backbone)
