@@ -38,12 +38,12 @@ def config_hash(cfg: DictConfig) -> str:
     return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:8]
 
 
-def resolve_run_dir(cfg: DictConfig) -> Path:
+def resolve_run_dir(cfg: DictConfig, resume: bool = False) -> Path:
     """``cfg.run_dir``, else the resumed checkpoint's run, else a new timestamped directory."""
     if cfg.get("run_dir"):
         return Path(str(cfg.run_dir))
     ckpt = cfg.get("ckpt_path")
-    if ckpt:
+    if resume and ckpt:
         ckpt_path = Path(str(ckpt))
         if (
             ckpt_path.parent.name == CHECKPOINT_DIR
@@ -84,13 +84,14 @@ def resolve_checkpoint(cfg: DictConfig) -> DictConfig:
     return cfg
 
 
-def prepare_run_dir(cfg: DictConfig) -> Path:
+def prepare_run_dir(cfg: DictConfig, resume: bool = False) -> Path:
     """Create the run directory and save the resolved config in it.
 
-    The config is saved as composed: with ``run_dir: null`` a re-run (``--config``) gets a new
-    directory instead of overwriting this one; ``ckpt_path=last`` finds this one to resume.
+    ``resume`` (``fit`` with a checkpoint) continues in the checkpoint's run directory; other
+    commands evaluating a checkpoint get their own. The config is saved as composed: with
+    ``run_dir: null`` a re-run (``--config``) gets a new directory instead of overwriting this one.
     """
-    run_dir = resolve_run_dir(cfg)
+    run_dir = resolve_run_dir(cfg, resume)
     run_dir.mkdir(parents=True, exist_ok=True)
     config_lib.save(cfg, run_dir / "config.yaml")
     return run_dir

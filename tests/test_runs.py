@@ -42,7 +42,9 @@ def test_ckpt_path_last_resumes_the_newest_run(tmp_path: Path) -> None:
         os.utime(path, (1000 + i, 1000 + i))
     cfg = runs.resolve_checkpoint(_cfg(tmp_path, ckpt_path="last"))
     assert cfg.ckpt_path == str(new)
-    assert runs.resolve_run_dir(cfg) == new.parent.parent  # the resumed run keeps its directory
+    assert runs.resolve_run_dir(cfg, resume=True) == new.parent.parent  # fit resumes in place
+    assert runs.resolve_run_dir(cfg).parent == tmp_path / "runs" / "exp"  # evaluation: a new dir
+    assert runs.resolve_run_dir(cfg) != new.parent.parent
 
 
 def test_ckpt_path_last_without_checkpoints_is_an_error(tmp_path: Path) -> None:

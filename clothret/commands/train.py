@@ -23,7 +23,7 @@ def run(command: str, cfg: DictConfig) -> Path:
             f"clothret {command} needs a checkpoint: add ckpt_path=PATH (or ckpt_path=last)."
         )
     pl.seed_everything(int(cfg.get("seed", 0)), workers=True, verbose=False)
-    run_dir = prepare_run_dir(cfg)
+    run_dir = prepare_run_dir(cfg, resume=command == "fit")
     experiment = build_experiment(cfg, run_dir, STAGES[command], job_type=command)
     ckpt = str(cfg.ckpt_path) if cfg.get("ckpt_path") else None
     extra: dict[str, Any] = {"run_dir": str(run_dir), "experiment": cfg.get("experiment")}
