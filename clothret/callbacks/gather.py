@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+import pytorch_lightning as pl
 import torch
 import torch.distributed as dist
 
@@ -43,6 +44,56 @@ class OutputCollector:
             else:
                 merged[key] = torch.cat(chunks)
         return merged
+
+
+class EvalOutputCallback(pl.Callback):
+    """Base of callbacks that keep each validation/test batch's outputs for the epoch's end.
+
+    Subclasses choose the kept output keys (``kept``, None = all) and when to collect
+    (``collecting``), and read ``self.collector`` in their epoch-end hooks.
+    """
+
+    kept: ClassVar[tuple[str, ...] | None] = None
+
+    def __init__(self) -> None:
+        self.collector = OutputCollector()
+
+    def collecting(self, trainer: pl.Trainer, stage: str) -> bool:
+        """Whether batches of ``stage`` (``val`` or ``test``) are kept now."""
+        return True
+
+    def _keep(self, trainer: pl.Trainer, outputs: Any, stage: str) -> None:
+        if isinstance(outputs, Mapping) and self.collecting(trainer, stage):
+            kept = self.kept
+            self.collector.add({k: v for k, v in outputs.items() if kept is None or k in kept})
+
+    def on_validation_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.collector.reset()
+
+    def on_test_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.collector.reset()
+
+    def on_validation_batch_end(
+        self,
+        trainer: pl.Trainer,
+        pl_module: pl.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
+        self._keep(trainer, outputs, "val")
+
+    def on_test_batch_end(
+        self,
+        trainer: pl.Trainer,
+        pl_module: pl.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
+        self._keep(trainer, outputs, "test")
 
 
 def gather_to_all(local: dict[str, Any]) -> list[dict[str, Any]]:

@@ -20,16 +20,14 @@ from pytorch_lightning.loggers import TensorBoardLogger, WandbLogger
 
 from clothret import keys
 from clothret.callbacks.example_grid import Example, example_grid, rank_examples, tile
-from clothret.callbacks.gather import OutputCollector, gather_to_all, merge_unique
+from clothret.callbacks.gather import EvalOutputCallback, gather_to_all, merge_unique
 from clothret.errors import ConfigError
 from clothret.registry import register
 from clothret.utils.io import atomic_write
 
-KEPT = (keys.EMBEDDING, keys.INDEX, keys.IS_QUERY, keys.ITEM_ID, keys.CATEGORY)
-
 
 @register("callback", "retrieval_examples")
-class RetrievalExamples(pl.Callback):
+class RetrievalExamples(EvalOutputCallback):
     """Logs the top-``k`` gallery images of ``n_queries`` queries, marked correct/incorrect.
 
     Args:
@@ -46,6 +44,8 @@ class RetrievalExamples(pl.Callback):
         run_dir: where ``examples/`` is written (runtime; default: the Trainer's root dir).
     """
 
+    kept = (keys.EMBEDDING, keys.INDEX, keys.IS_QUERY, keys.ITEM_ID, keys.CATEGORY)
+
     def __init__(
         self,
         every_n_epochs: int = 1,
@@ -58,6 +58,7 @@ class RetrievalExamples(pl.Callback):
         on_test: bool = True,
         run_dir: str | None = None,
     ) -> None:
+        super().__init__()
         if metric not in ("cosine", "euclidean"):
             raise ConfigError(f"retrieval_examples.metric={metric!r}; use cosine or euclidean.")
         if relevance not in ("auto", "item", "category"):
@@ -73,39 +74,12 @@ class RetrievalExamples(pl.Callback):
         self.seed, self.metric, self.relevance = seed, metric, relevance
         self.thumbnail_size, self.on_test = int(thumbnail_size), on_test
         self.run_dir = run_dir
-        self.collector = OutputCollector()
         self.last_path: Path | None = None
         self.last_examples: list[Example] = []
 
     # Lightning hooks ---------------------------------------------------------------------------
-    def on_validation_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.collector.reset()
-
-    on_test_epoch_start = on_validation_epoch_start
-
-    def on_validation_batch_end(
-        self,
-        trainer: pl.Trainer,
-        pl_module: pl.LightningModule,
-        outputs: Any,
-        batch: Any,
-        batch_idx: int,
-        dataloader_idx: int = 0,
-    ) -> None:
-        if isinstance(outputs, dict) and self._due(trainer):
-            self.collector.add({key: outputs[key] for key in KEPT if key in outputs})
-
-    def on_test_batch_end(
-        self,
-        trainer: pl.Trainer,
-        pl_module: pl.LightningModule,
-        outputs: Any,
-        batch: Any,
-        batch_idx: int,
-        dataloader_idx: int = 0,
-    ) -> None:
-        if isinstance(outputs, dict) and self.on_test:
-            self.collector.add({key: outputs[key] for key in KEPT if key in outputs})
+    def collecting(self, trainer: pl.Trainer, stage: str) -> bool:
+        return self._due(trainer) if stage == "val" else self.on_test
 
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self._due(trainer):

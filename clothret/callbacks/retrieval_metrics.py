@@ -16,7 +16,7 @@ import torch.distributed as dist
 from torch import Tensor
 
 from clothret import keys
-from clothret.callbacks.gather import OutputCollector, gather_to_all, merge_unique
+from clothret.callbacks.gather import EvalOutputCallback, gather_to_all, merge_unique
 from clothret.errors import ConfigError
 from clothret.registry import register
 
@@ -24,7 +24,7 @@ RELEVANCE = ("auto", "item", "category")
 
 
 @register("callback", "retrieval_metrics")
-class RetrievalMetrics(pl.Callback):
+class RetrievalMetrics(EvalOutputCallback):
     """Logs ``<stage>/hit@k``, ``precision@k``, ``map@k`` for queries against the gallery.
 
     Args:
@@ -51,6 +51,7 @@ class RetrievalMetrics(pl.Callback):
         per_task: bool = True,
         chunk_size: int | None = None,
     ) -> None:
+        super().__init__()
         if relevance not in RELEVANCE:
             raise ConfigError(f"relevance must be one of {RELEVANCE}, got {relevance!r}.")
         if metric not in ("cosine", "euclidean"):
@@ -62,30 +63,10 @@ class RetrievalMetrics(pl.Callback):
         self.hierarchical_candidates = int(hierarchical_candidates)
         self.per_task = per_task
         self.chunk_size = chunk_size
-        self.collector = OutputCollector()
         self.last: dict[str, float] = {}
         self._warned_ks = False
 
     # Lightning hooks ---------------------------------------------------------------------------
-    def on_validation_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.collector.reset()
-
-    on_test_epoch_start = on_validation_epoch_start
-
-    def on_validation_batch_end(
-        self,
-        trainer: pl.Trainer,
-        pl_module: pl.LightningModule,
-        outputs: Any,
-        batch: Any,
-        batch_idx: int,
-        dataloader_idx: int = 0,
-    ) -> None:
-        if isinstance(outputs, dict):
-            self.collector.add(outputs)
-
-    on_test_batch_end = on_validation_batch_end
-
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.sanity_checking:
             self.collector.reset()

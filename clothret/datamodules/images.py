@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ import torch
 from PIL import Image, ImageOps
 
 from clothret.errors import DataError
+from clothret.utils.io import atomic_write_text
 
 DECODERS = ("torchvision", "pil")
 DEFAULT_DECODER = "torchvision"
@@ -190,13 +189,8 @@ def scan_images(
 
 def write_bad_images(bad: list[BadImage], directory: str | Path) -> Path:
     """Write ``bad_images.csv`` (path, row, reason) into ``directory`` atomically."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / BAD_IMAGES_FILE
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{BAD_IMAGES_FILE}.", suffix=".tmp")
-    with os.fdopen(fd, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["path", "row", "reason"])
-        writer.writerows([b.path, b.row, b.reason] for b in bad)
-    os.replace(tmp, target)
-    return target
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(["path", "row", "reason"])
+    writer.writerows([b.path, b.row, b.reason] for b in bad)
+    return atomic_write_text(Path(directory) / BAD_IMAGES_FILE, text.getvalue())

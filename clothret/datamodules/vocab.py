@@ -9,8 +9,6 @@ missing label (a row of -1), the literal "NA" is a value.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ import pandas as pd
 
 from clothret.datamodules.manifest import ATTR_PREFIX, attribute_tasks
 from clothret.errors import DataError
+from clothret.utils.io import atomic_write_text
 
 UNKNOWN = -1
 MISSING = -1.0
@@ -120,13 +119,7 @@ class Vocab:
 
     def save(self, path: str | Path) -> Path:
         """Write the vocabulary as JSON atomically (temp file + rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            json.dump(self.to_dict(), f, indent=2)
-        os.replace(tmp, path)
-        return path
+        return atomic_write_text(path, json.dumps(self.to_dict(), indent=2))
 
     @classmethod
     def load(cls, path: str | Path) -> Vocab:

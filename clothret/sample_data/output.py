@@ -9,11 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from clothret.sample_data.vocab import ATTRIBUTE_VALUES, CATEGORIES
+from clothret.utils.io import atomic_write_text
 
 GENERATOR_VERSION = "1.0"
 COLUMNS: tuple[str, ...] = (
@@ -36,14 +35,7 @@ COLUMNS: tuple[str, ...] = (
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text)
 
 
 def write_manifest(root: Path, rows: list[list[str]]) -> Path:
