@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,6 +28,9 @@ from clothret.utils.io import atomic_write_json
 
 CHECKPOINT_DIR = "checkpoints"
 LAST_CHECKPOINT = "last.ckpt"
+# The run directory, exported for the DDP processes Lightning starts (`trainer.strategy=ddp`):
+# they re-run the same command with LOCAL_RANK >= 1 and must not make a directory of their own.
+RUN_DIR_ENV = "CLOTHRET_RUN_DIR"
 
 
 def config_hash(cfg: DictConfig) -> str:
@@ -42,6 +46,8 @@ def resolve_run_dir(cfg: DictConfig, resume: bool = False) -> Path:
     """``cfg.run_dir``, else the resumed checkpoint's run, else a new timestamped directory."""
     if cfg.get("run_dir"):
         return Path(str(cfg.run_dir))
+    if os.environ.get(RUN_DIR_ENV) and int(os.environ.get("LOCAL_RANK") or 0) > 0:
+        return Path(os.environ[RUN_DIR_ENV])
     ckpt = cfg.get("ckpt_path")
     if resume and ckpt:
         ckpt_path = Path(str(ckpt))
@@ -93,6 +99,7 @@ def prepare_run_dir(cfg: DictConfig, resume: bool = False) -> Path:
     """
     run_dir = resolve_run_dir(cfg, resume)
     run_dir.mkdir(parents=True, exist_ok=True)
+    os.environ[RUN_DIR_ENV] = str(run_dir)
     config_lib.save(cfg, run_dir / "config.yaml")
     return run_dir
 

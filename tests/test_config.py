@@ -19,7 +19,7 @@ def test_compose_smoke_has_every_section() -> None:
         assert cfg[key] is not None, key
     assert cfg.loss.name == "triplet"
     assert cfg.backbone.img_size == 64  # the experiment body overrides the group file
-    assert set(cfg.callbacks) == {"retrieval_metrics", "checkpoint"}
+    assert set(cfg.callbacks) == {"retrieval_metrics", "checkpoint", "preemption"}
 
 
 def test_experiment_given_as_override() -> None:

@@ -1,3 +1,9 @@
 """Callbacks registered in the ``callback`` group."""
 
-from clothret.callbacks import freeze, retrieval_examples, retrieval_metrics, standard  # noqa: F401
+from clothret.callbacks import (  # noqa: F401
+    freeze,
+    preemption,
+    retrieval_examples,
+    retrieval_metrics,
+    standard,
+)

@@ -19,6 +19,7 @@ from clothret import keys
 from clothret.callbacks.gather import EvalOutputCallback, gather_to_all, merge_unique
 from clothret.errors import ConfigError
 from clothret.registry import register
+from clothret.retrieval.ranking import machine_threads
 
 RELEVANCE = ("auto", "item", "category")
 
@@ -86,7 +87,8 @@ class RetrievalMetrics(EvalOutputCallback):
         values: dict[str, float] = {}
         if trainer.is_global_zero:
             merged = merge_unique(parts, _expected_size(trainer, stage))
-            values = self.compute(merged, self._relevance(trainer))
+            with machine_threads():  # same result for 1 or N processes (see machine_threads)
+                values = self.compute(merged, self._relevance(trainer))
         values = _broadcast(values)
         self.last = values
         for name, value in values.items():

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
 from omegaconf import DictConfig
+from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from clothret.errors import ConfigError
 from clothret.experiment import Experiment, build_experiment
 from clothret.runs import prepare_run_dir, resolve_checkpoint, write_metrics
 
 STAGES = {"fit": "fit", "validate": "validate", "test": "test"}
+# Exit status of a command stopped by SIGTERM (fit: after its final checkpoint): 128 + SIGTERM, what
+# a shell reports for a process ended by SIGTERM, so job scripts can tell "resume me" from "done".
+PREEMPTED_EXIT_CODE = 143
 
 
 def run(command: str, cfg: DictConfig) -> Path:
@@ -27,15 +32,25 @@ def run(command: str, cfg: DictConfig) -> Path:
     experiment = build_experiment(cfg, run_dir, STAGES[command], job_type=command)
     ckpt = str(cfg.ckpt_path) if cfg.get("ckpt_path") else None
     extra: dict[str, Any] = {"run_dir": str(run_dir), "experiment": cfg.get("experiment")}
-    if command == "fit":
-        experiment.trainer.fit(experiment.module, datamodule=experiment.datamodule, ckpt_path=ckpt)
-        extra.update(_checkpoint_info(experiment))
-        metrics = dict(experiment.trainer.callback_metrics)
-    else:
-        evaluate = experiment.trainer.validate if command == "validate" else experiment.trainer.test
-        results = evaluate(experiment.module, datamodule=experiment.datamodule, ckpt_path=ckpt)
-        metrics = {k: v for result in results for k, v in result.items()}
-        extra["checkpoint"] = ckpt
+    try:
+        if command == "fit":
+            experiment.trainer.fit(
+                experiment.module, datamodule=experiment.datamodule, ckpt_path=ckpt
+            )
+            extra.update(_checkpoint_info(experiment))
+            metrics = dict(experiment.trainer.callback_metrics)
+        else:
+            trainer = experiment.trainer
+            evaluate = trainer.validate if command == "validate" else trainer.test
+            results = evaluate(experiment.module, datamodule=experiment.datamodule, ckpt_path=ckpt)
+            metrics = {k: v for result in results for k, v in result.items()}
+            extra["checkpoint"] = ckpt
+    except SIGTERMException:  # Lightning stopped at a batch boundary; see callbacks/preemption.py
+        resume = " Resume with `clothret fit ... ckpt_path=last`." if command == "fit" else ""
+        print(f"clothret {command}: stopped by SIGTERM (run {run_dir}).{resume}", file=sys.stderr)
+        raise SystemExit(PREEMPTED_EXIT_CODE) from None
+    if not experiment.trainer.is_global_zero:  # DDP processes share the run directory
+        return run_dir / "metrics.json"
     return write_metrics(run_dir, command, metrics, extra)
 
 

@@ -40,6 +40,7 @@ from clothret.datamodules.transforms import build_transform, check_train_options
 from clothret.datamodules.vocab import Vocab
 from clothret.errors import ConfigError, DataError
 from clothret.registry import build, get
+from clothret.utils.progress import resume_position
 
 log = logging.getLogger(__name__)
 
@@ -286,6 +287,11 @@ class ManifestDataModule(pl.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         dataset = self.dataset("train")
         sampler = self.build_sampler(dataset)
+        trainer = getattr(self, "trainer", None)
+        if trainer is not None and hasattr(sampler, "resume"):
+            # Before the loader is iterated: its workers draw indices as soon as it starts, before
+            # Lightning calls set_epoch, so a resumed run would replay epoch 0's order.
+            sampler.resume(*resume_position(trainer))
         batch_size = getattr(sampler, "batch_size", self.batch_size)
         return DataLoader(
             dataset, batch_size=batch_size, sampler=sampler, drop_last=True, **self._loader_kwargs()

@@ -17,6 +17,7 @@ order of equal values unspecified, so ties are resolved explicitly:
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +30,11 @@ from clothret.errors import ConfigError, DataError
 METRICS = ("cosine", "euclidean", "hamming")
 CHUNK_ELEMENTS = 1 << 24  # scores held per chunk: 64 MB of float32
 FLOAT32_EXACT = 2**24  # integers up to here are exact in float32
+# Float rows whose top-(k+1) scores come closer than NEAR_TIE_ULPS float32 rounding errors of the
+# score computation are re-scored in float64 over the top k + 1 + NEAR_TIE_MARGIN candidates
+# (see _rescore_near_ties).
+NEAR_TIE_ULPS = 16
+NEAR_TIE_MARGIN = 8
 
 
 @contextlib.contextmanager
@@ -42,6 +48,26 @@ def faiss_blas(dims: int) -> Iterator[None]:
         yield
     finally:
         faiss.cvar.distance_compute_blas_threshold = previous
+
+
+@contextlib.contextmanager
+def machine_threads() -> Iterator[int]:
+    """Run torch and faiss on every core the process may use, whatever they were set to.
+
+    Under DDP each process is given a share of the cores; the metric computation runs on one
+    process while the others wait, and with a fixed thread count its float32 scores (and so the
+    order of near-equal items) are the same for 1 or N processes on the same machine.
+    """
+    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threads = max(1, threads or 1)
+    previous_torch, previous_faiss = torch.get_num_threads(), faiss.omp_get_max_threads()
+    torch.set_num_threads(threads)
+    faiss.omp_set_num_threads(threads)
+    try:
+        yield threads
+    finally:
+        torch.set_num_threads(previous_torch)
+        faiss.omp_set_num_threads(previous_faiss)
 
 
 def as_matrix(x: Any, name: str, metric: str) -> torch.Tensor:
@@ -131,7 +157,8 @@ def rank_gallery(
         # Keys (bits - 2 * hamming) * G - index must stay exact integers: use float64.
         q, g = q.double(), g.double()
     if metric != "hamming" and not q.is_cuda:
-        return _faiss_rank(q, g, bias, k, metric, exclude_self, chunk)
+        exact = _Float64Scores(query, gallery, metric)
+        return _faiss_rank(q, g, bias, k, metric, exclude_self, chunk, exact)
     buffer = None if q.is_cuda else torch.empty(chunk, n_gallery, dtype=q.dtype)
     index = torch.arange(n_gallery, device=q.device, dtype=q.dtype)
     out = np.empty((n_query, k), dtype=np.int64)
@@ -171,38 +198,109 @@ def _faiss_rank(
     metric: str,
     exclude_self: bool,
     chunk: int,
+    exact: _Float64Scores,
 ) -> np.ndarray:
     """Float ranking with faiss's exhaustive search, then the tie rule (see module docstring)."""
     index = faiss.IndexFlatIP(g.shape[1]) if metric == "cosine" else faiss.IndexFlatL2(g.shape[1])
     index.add(g.numpy())
     n_query, n_gallery = q.shape[0], g.shape[0]
-    wanted = min(k + 1 + int(exclude_self), n_gallery)
+    wanted = min(k + 1 + int(exclude_self) + NEAR_TIE_MARGIN, n_gallery)
     out = np.empty((n_query, k), dtype=np.int64)
     for start in range(0, n_query, chunk):
         stop = min(start + chunk, n_query)
         with faiss_blas(g.shape[1]):
             dist, ids = index.search(q[start:stop].numpy(), wanted)
-        values = dist if metric == "cosine" else -dist  # larger = better
+        values = (dist if metric == "cosine" else -dist).astype(np.float64)  # larger = better
         if exclude_self:  # drop each query's own item, or the last result when it is absent
             keep = ids != np.arange(start, stop)[:, None]
             keep[keep.all(1), -1] = False
             values = values[keep].reshape(stop - start, -1)
             ids = ids[keep].reshape(stop - start, -1)
+        _rescore_near_ties(values, ids, start, exact, k, _score_scale(q[start:stop], bias))
         cut = np.empty(0, dtype=np.int64)
         if ids.shape[1] > k:
             cut = np.flatnonzero(values[:, k] == values[:, k - 1])
-            values, ids = values[:, :k], ids[:, :k]
+        values, ids = values[:, :k], ids[:, :k]
         ranked = _order_ties(torch.from_numpy(values.copy()), torch.from_numpy(ids.copy()))
         if cut.size:
             rows = torch.from_numpy(cut)
-            scores = q[start + rows] @ g.T
+            scores = q[start + rows].double() @ g.double().T
             if bias is not None:
-                scores += bias
+                scores += bias.double()
             if exclude_self:
                 scores[torch.arange(len(rows)), rows + start] = -torch.inf
             ranked[rows] = _tied_topk(scores, k)
         out[start:stop] = ranked.numpy()
     return out
+
+
+class _Float64Scores:
+    """Scores (larger = better) of chosen query/gallery pairs, in float64 from the raw inputs.
+
+    Computed elementwise (no BLAS, so the same on every run and thread count) and without the
+    float32 shortcuts of the main search: cosine normalises in float64, euclidean uses
+    ``-|q - g|² / 2`` directly instead of the dot-product expansion that cancels badly.
+    """
+
+    def __init__(self, query: Any, gallery: Any, metric: str) -> None:
+        self._raw, self.metric = (query, gallery), metric
+        self._arrays: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _inputs(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._arrays is None:  # built on the first near-tie only
+            q, g = (
+                as_matrix(x, n, self.metric).double().numpy()
+                for x, n in zip(self._raw, ("query", "gallery"), strict=True)
+            )
+            if self.metric == "cosine":
+                q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
+                g = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-12)
+            self._arrays = (q, g)
+        return self._arrays
+
+    def __call__(self, rows: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Scores ``[len(rows), ids.shape[1]]`` of query ``rows[i]`` against ``ids[i]``."""
+        q, g = self._inputs()
+        if self.metric == "cosine":
+            return (q[rows][:, None, :] * g[ids]).sum(-1)
+        return -0.5 * ((q[rows][:, None, :] - g[ids]) ** 2).sum(-1)
+
+
+def _score_scale(q: torch.Tensor, bias: torch.Tensor | None) -> np.ndarray:
+    """Per query, the size of the terms its float32 scores are summed from (1 for cosine of unit
+    vectors; |q|² + max |g|² for euclidean's expansion), which bounds their rounding error."""
+    if bias is None:
+        return np.ones(q.shape[0])
+    return (q * q).sum(1).double().numpy() + float(-2 * bias.min())
+
+
+def _rescore_near_ties(
+    values: np.ndarray,
+    ids: np.ndarray,
+    start: int,
+    exact: _Float64Scores,
+    k: int,
+    scale: np.ndarray,
+) -> None:
+    """Re-score, in place, rows whose top ``k + 1`` scores hold a near-tie, in float64.
+
+    faiss's float32 scores are only accurate to a few units in the last place (less for
+    euclidean, whose dot-product expansion cancels), and those bits change with the BLAS
+    blocking, i.e. with the number of threads: near-equal gallery items would be reordered
+    differently on different machines. Rows with a gap below ``NEAR_TIE_ULPS`` rounding errors
+    among their top ``k + 1`` are re-scored over all returned candidates and sorted by
+    (score desc, index asc).
+    """
+    head = values[:, : k + 1]
+    gaps = head[:, :-1] - head[:, 1:]
+    tolerance = NEAR_TIE_ULPS * float(np.finfo(np.float32).eps) * scale
+    rows = np.flatnonzero((gaps <= tolerance[:, None]).any(1))
+    for part in np.array_split(rows, max(1, rows.size // 64)) if rows.size else ():
+        cand = ids[part]
+        scores = exact(part + start, cand)
+        order = np.lexsort((cand, -scores), axis=1)
+        values[part] = np.take_along_axis(scores, order, 1)
+        ids[part] = np.take_along_axis(cand, order, 1)
 
 
 def _unique_topk(scores: torch.Tensor, k: int) -> torch.Tensor:

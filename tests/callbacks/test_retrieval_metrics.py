@@ -90,3 +90,25 @@ def test_ks_larger_than_the_gallery_are_dropped_with_one_warning() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         callback.compute(data, "item")  # warned once only
+
+
+def test_metrics_run_on_every_core_whatever_the_ambient_thread_count() -> None:
+    """Under DDP a process gets a share of the cores; the metrics use all of them, so the float32
+    scores (and the order of near-equal items) are those of a single process."""
+    import os
+
+    import faiss
+
+    from clothret.retrieval.ranking import machine_threads
+
+    cores = len(os.sched_getaffinity(0))
+    previous = torch.get_num_threads(), faiss.omp_get_max_threads()
+    try:
+        torch.set_num_threads(1)
+        faiss.omp_set_num_threads(1)
+        with machine_threads() as used:
+            assert used == cores == torch.get_num_threads() == faiss.omp_get_max_threads()
+        assert torch.get_num_threads() == 1 and faiss.omp_get_max_threads() == 1
+    finally:
+        torch.set_num_threads(previous[0])
+        faiss.omp_set_num_threads(previous[1])

@@ -114,3 +114,20 @@ def test_cuda_matches_cpu() -> None:
         cpu = rank_gallery(query, gallery, 30, metric=metric)
         gpu = rank_gallery(query.cuda(), gallery.cuda(), 30, metric=metric)
         assert (cpu == gpu).all()
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_near_ties_are_ordered_by_their_float64_scores(metric: str) -> None:
+    """Nearly collapsed features (as early in training) give float32 scores that differ in the
+    last bits; the returned items must still be in float64 order (ties: lower index)."""
+    from .reference import brute_force_distances
+
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=(1, 32))
+    gallery = (base + 1e-2 * rng.normal(size=(300, 32))).astype(np.float32)
+    query = (base + 1e-2 * rng.normal(size=(40, 32))).astype(np.float32)
+    ranked = rank_gallery(query, gallery, 10, metric=metric)
+    distances = brute_force_distances(query, gallery, metric)
+    for row, ids in zip(distances, ranked, strict=True):
+        keys = [(row[i], i) for i in ids]
+        assert keys == sorted(keys)

@@ -65,6 +65,7 @@ class EpochSampler(DistributedSampler):
         self.num_replicas, self.rank = resolve_world(num_replicas, rank)
         self.shuffle, self.drop_last = True, True
         self._cached: tuple[int, list[np.ndarray]] | None = None
+        self._skip: tuple[int, int] | None = None
 
     def plan(self, rng: np.random.Generator) -> list[np.ndarray]:
         """The epoch's batches over all ranks, each an index array of ``batch_size``."""
@@ -72,6 +73,12 @@ class EpochSampler(DistributedSampler):
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
+
+    def resume(self, epoch: int, batches_done: int = 0) -> None:
+        """Start at ``epoch``, skipping its first ``batches_done`` batches (a mid-epoch
+        checkpoint); the length stays the whole epoch's, as Lightning counts the skipped ones."""
+        self.set_epoch(epoch)
+        self._skip = (int(epoch), int(batches_done)) if batches_done else None
 
     def epoch_batches(self, epoch: int | None = None) -> list[np.ndarray]:
         """All ranks' batches of ``epoch`` (default: the current one), a multiple of the world."""
@@ -88,6 +95,9 @@ class EpochSampler(DistributedSampler):
 
     def __iter__(self):
         batches = self.rank_batches()
+        if self._skip is not None and self._skip[0] == self.epoch:
+            batches = batches[self._skip[1] :]
+        self._skip = None
         return iter(np.concatenate(batches).tolist() if batches else [])
 
     def __len__(self) -> int:
