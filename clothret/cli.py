@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 
 from clothret import __version__
@@ -68,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``clothret`` console script; returns the exit status."""
+    # Lightning's own use of a deprecated torch API, printed on every run; not actionable.
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
     parser = _parser()
     # Overrides may come after options (`index --out DIR loss=x`), which argparse alone rejects.
     args, extra = parser.parse_known_args(argv)

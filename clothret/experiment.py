@@ -166,9 +166,9 @@ def build_experiment(cfg: DictConfig, run_dir: Path, stage: str, job_type: str) 
     runtime = dict(datamodule.runtime_info())
     atomic_write_json(run_dir / "runtime.json", runtime)
     module = build_module(cfg, backbone, runtime)
-    trainer = build_trainer(
-        cfg, run_dir, build_callbacks(cfg, run_dir), build_loggers(cfg, run_dir, job_type)
-    )
+    # Prediction (embed, index) needs none of the training/evaluation callbacks.
+    callbacks = build_callbacks(cfg, run_dir) if stage != "predict" else []
+    trainer = build_trainer(cfg, run_dir, callbacks, build_loggers(cfg, run_dir, job_type))
     for logger in trainer.loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))  # type: ignore[arg-type]
     return Experiment(
