@@ -1,7 +1,10 @@
 """Label vocabularies built from the training split, saved with a run and reused at evaluation.
 
-Category ids index the sorted training categories; a category never seen in training maps to
-:data:`UNKNOWN` (-1). Attribute tasks (``attr_<task>`` columns) are multi-hot over the sorted
+Category ids index the sorted training categories; a category never seen in training maps to a
+negative id (:data:`UNKNOWN` = -1 for the first unknown name in sorted order, -2 for the next,
+...): unknown to every classifier and loss (they ignore negative ids), yet images of the same
+unknown category still share an id, so category-level retrieval relevance stays correct when a
+model is evaluated on data with new categories. Attribute tasks (``attr_<task>`` columns) are multi-hot over the sorted
 training values of the task; several values of one image are joined by ``|``; an empty cell is a
 missing label (a row of -1), the literal "NA" is a value.
 """
@@ -73,10 +76,12 @@ class Vocab:
         return {task: len(values) for task, values in self.attributes.items()}
 
     def encode_categories(self, names: Iterable[str]) -> tuple[np.ndarray, Counter[str]]:
-        """Category ids (``UNKNOWN`` for names outside the vocabulary) and the unknown names."""
+        """Category ids (negative for names outside the vocabulary) and the unknown names."""
         names = list(names)
-        ids = np.array([self._category_ids.get(n, UNKNOWN) for n in names], dtype=np.int64)
-        return ids, Counter(n for n, i in zip(names, ids, strict=True) if i == UNKNOWN)
+        unknown = Counter(n for n in names if n not in self._category_ids)
+        negative = {name: UNKNOWN - rank for rank, name in enumerate(sorted(unknown))}
+        ids = [self._category_ids.get(n, negative.get(n, UNKNOWN)) for n in names]
+        return np.array(ids, dtype=np.int64), unknown
 
     def encode_attributes(self, task: str, cells: Sequence[str]) -> tuple[np.ndarray, Counter[str]]:
         """Multi-hot rows [N, M] for one task and the values outside the vocabulary.

@@ -33,7 +33,8 @@ def test_vocab_from_training_rows() -> None:
 def test_category_ids_and_unknown_category() -> None:
     vocab = Vocab.from_frame(TRAIN)
     ids, unknown = vocab.encode_categories(["shirt", "hat", "coat", "hat", "belt"])
-    assert ids.tolist() == [2, UNKNOWN, 0, UNKNOWN, UNKNOWN]
+    # unknown names get negative ids in sorted order: belt -1, hat -2 (same name, same id)
+    assert ids.tolist() == [2, -2, 0, -2, -1]
     assert UNKNOWN == -1
     assert unknown == {"hat": 2, "belt": 1}
 
