@@ -56,7 +56,7 @@ def packaged_state_dict(model_name: str) -> dict[str, Tensor]:
         raise ConfigError(
             f"backbone.pretrained={PACKAGE!r}: no packaged weights for {model_name!r}; "
             f"available for: {', '.join(sorted(WEIGHTS))}. Use pretrained: true (download) or "
-            "pretrained_file."
+            "backbone.checkpoint=PATH (a local weight file)."
         )
     spec = WEIGHTS[arch]
     found = importlib.util.find_spec(spec.module)

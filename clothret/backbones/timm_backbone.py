@@ -14,6 +14,7 @@ from torch import Tensor
 
 from clothret import keys
 from clothret.backbones.base import Backbone
+from clothret.backbones.checkpoint import load_checkpoint
 from clothret.backbones.levels import LevelHooks
 from clothret.backbones.offline_weights import PACKAGE, load_offline_weights
 from clothret.errors import ClothretError, ConfigError
@@ -29,8 +30,20 @@ class TimmBackbone(Backbone):
         pretrained: ``False`` (random init), ``True`` (timm's loading path: Hugging Face Hub or
             its local cache) or ``"package"`` (ImageNet weights shipped in an installed Python
             package, no network: see :mod:`clothret.backbones.offline_weights`).
-        pretrained_file: local checkpoint (``.pth``/``.safetensors``) loaded through timm's
-            loader (``pretrained_cfg_overlay=dict(file=...)``); implies ``pretrained``.
+        checkpoint: local weight file loaded after the model is built (no network): a timm
+            checkpoint, a state dict (``.pth``/``.bin``), ``.safetensors`` or a clothret
+            Lightning checkpoint (see :mod:`clothret.backbones.checkpoint`). Needs
+            ``pretrained: false``. An original-release file that timm converts on download
+            (another key layout, JAX ``.npz``) needs timm's own loader instead:
+            ``pretrained: true``, ``model_kwargs: {pretrained_cfg_overlay: {file: PATH}}``
+            (plus ``custom_load: true`` for ``.npz``).
+        checkpoint_strict: fail on missing or unexpected keys and shape mismatches (the
+            default); false loads the tensors that match by name and shape and warns.
+        checkpoint_key_map: key prefix replacements applied in order, e.g.
+            ``{"encoder.": ""}``.
+        checkpoint_prefix: take only the file's keys under this prefix (stripped), e.g.
+            ``consumer_backbone.model.`` for DARN's consumer backbone; default: ``backbone.model.``
+            for a clothret Lightning checkpoint, else every key; ``""`` takes every key.
         levels: intermediate outputs returned as ``FEATURE_MAPS``: submodule names from
             ``named_modules()`` (ResNet-50 ``[layer4.0, layer4.1, layer4.2]`` are ClothingNet's
             conv5_1..conv5_3), captured by forward hooks; or stage indices into
@@ -49,7 +62,10 @@ class TimmBackbone(Backbone):
         self,
         model_name: str,
         pretrained: bool | str = False,
-        pretrained_file: str | None = None,
+        checkpoint: str | None = None,
+        checkpoint_strict: bool = True,
+        checkpoint_key_map: Mapping[str, str] | None = None,
+        checkpoint_prefix: str | None = None,
         levels: Sequence[int | str] | None = None,
         img_size: int | Sequence[int] | None = None,
         drop_path_rate: float | None = None,
@@ -63,27 +79,29 @@ class TimmBackbone(Backbone):
             raise ConfigError(
                 f"backbone.pretrained must be true, false or {PACKAGE!r}, got {pretrained!r}."
             )
-        if pretrained == PACKAGE and pretrained_file is not None:
+        if pretrained is not False and checkpoint is not None:
             raise ConfigError(
-                f"backbone.pretrained={PACKAGE!r} and backbone.pretrained_file both choose the "
-                "weights; set only one."
+                f"backbone.pretrained={pretrained!r} and backbone.checkpoint both choose the "
+                "weights; set only one (backbone.pretrained=false to load the checkpoint)."
             )
         self.model_name = model_name
         kwargs = dict(model_kwargs or {})
         if drop_path_rate is not None:
             kwargs["drop_path_rate"] = drop_path_rate
-        if pretrained_file is not None:
-            if not Path(pretrained_file).is_file():
-                raise ConfigError(f"backbone.pretrained_file {pretrained_file!r} does not exist.")
-            kwargs["pretrained_cfg_overlay"] = {"file": str(pretrained_file)}
-        from_timm = pretrained is True or pretrained_file is not None
-        self.model = _create(model_name, from_timm, pretrained_file, img_size, kwargs)
+        if checkpoint is not None and not Path(checkpoint).is_file():
+            raise ConfigError(f"backbone.checkpoint {str(checkpoint)!r} does not exist.")
+        self.model = _create(model_name, pretrained is True, img_size, kwargs)
         self.data_config = dict(timm.data.resolve_model_data_config(self.model))
         if img_size is not None:
             size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
             self.data_config["input_size"] = (self.data_config["input_size"][0], *size)
         if pretrained == PACKAGE:
             self.data_config.update(load_offline_weights(self.model, model_name))
+        if checkpoint is not None:
+            key_map = dict(checkpoint_key_map or {})
+            load_checkpoint(
+                self.model, checkpoint, checkpoint_strict, key_map, checkpoint_prefix, model_name
+            )
         self.feat_dim = int(getattr(self.model, "head_hidden_size", 0) or self.model.num_features)
         self._hooks: LevelHooks | None = None
         self._indices: list[int] | None = None
@@ -165,7 +183,6 @@ class TimmBackbone(Backbone):
 def _create(
     name: str,
     from_timm: bool,
-    pretrained_file: str | None,
     img_size: int | Sequence[int] | None,
     kwargs: dict[str, Any],
 ) -> torch.nn.Module:
@@ -173,7 +190,7 @@ def _create(
     if img_size is not None:
         size = img_size if isinstance(img_size, int) else tuple(img_size)
         try:
-            return _create(name, from_timm, pretrained_file, None, {**kwargs, "img_size": size})
+            return _create(name, from_timm, None, {**kwargs, "img_size": size})
         except TypeError as err:  # a model without a fixed input size takes no img_size
             if "img_size" not in str(err):
                 raise
@@ -184,9 +201,10 @@ def _create(
     except Exception as err:
         if not from_timm or isinstance(err, TypeError):
             raise
-        if pretrained_file is not None:
+        overlay = kwargs.get("pretrained_cfg_overlay") or {}
+        if overlay.get("file"):
             raise ConfigError(
-                f"Cannot load backbone.pretrained_file {pretrained_file!r} into timm model "
+                f"Cannot load pretrained_cfg_overlay file {overlay['file']!r} into timm model "
                 f"{name!r}: {type(err).__name__}: {err}"
             ) from err
         raise ConfigError(_download_help(name, err)) from err
@@ -202,8 +220,9 @@ def _download_help(name: str, err: Exception) -> str:
         f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}). "
         "Downloading needs network access (or a copy in the local Hugging Face cache); with "
         "no network, copy a checkpoint "
-        "(model.safetensors or .pth) to this machine and set "
-        "backbone.pretrained_file=/path/to/checkpoint, or set backbone.pretrained=false. "
+        "(model.safetensors or .pth) to this machine and set backbone.pretrained=false "
+        "backbone.checkpoint=/path/to/checkpoint, or use pretrained=package where a packaged "
+        "source exists (tf_efficientnet_lite0). "
         "Set HF_HUB_OFFLINE=1 to fail at once instead of retrying the download."
     )
 

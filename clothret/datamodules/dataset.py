@@ -83,8 +83,8 @@ class ManifestDataset(Dataset):
         if self.unknown_categories:
             shown = ", ".join(f"{n!r} ({c})" for n, c in self.unknown_categories.most_common(5))
             log.warning(
-                "%d '%s' images have categories unseen in training, mapped to negative (unknown) ids: "
-                "%s%s.",
+                "%d '%s' images have categories unseen in training, mapped to negative (unknown) "
+                "ids: %s%s.",
                 sum(self.unknown_categories.values()),
                 split,
                 shown,

