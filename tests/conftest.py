@@ -36,3 +36,12 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real clothing photos not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def real_format_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Small generated folders in the formats of ../shared/data (fashion-product,
+    clothing-cc0, cross-domain-categories.csv), for tests that must run without it."""
+    from real_formats import make_folders
+
+    return make_folders(tmp_path_factory.mktemp("real-formats"))

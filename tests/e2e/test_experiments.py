@@ -13,9 +13,28 @@ from clothret.cli import main
 EXPERIMENTS = sorted(p.stem for p in (config.config_root() / "experiment").glob("*.yaml"))
 
 
+def real_data_overrides(data: dict, root: Path) -> list[str]:
+    """Point an experiment on real photos at generated folders of the same formats."""
+    shop, consumer = root / "fashion-product", root / "clothing-cc0"
+    if data["name"] == "fashion_product":
+        return [f"data.root={shop}"]
+    if data["name"] == "cross_domain":
+        mapping = root / "cross-domain-categories.csv"
+        return [
+            f"data.query.root={consumer}",
+            f"data.gallery.root={shop}",
+            f"data.mapping={mapping}",
+        ]
+    raise AssertionError(f"no generated folders for data={data['name']}")
+
+
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_experiment_fast_dev_run(
-    experiment: str, sample_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    experiment: str,
+    sample_data: Path,
+    real_format_data: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     cfg = config.compose(experiment)
     overrides = [
@@ -27,6 +46,8 @@ def test_experiment_fast_dev_run(
     ]
     if cfg.data.name == "synthetic":
         overrides.append(f"data.root={sample_data}")
+    else:
+        overrides += real_data_overrides(dict(cfg.data), real_format_data)
     assert main(["fit", *overrides]) == 0
     metrics_path = Path(capsys.readouterr().out.strip().splitlines()[-1])
     assert metrics_path == tmp_path / "run" / "metrics.json"

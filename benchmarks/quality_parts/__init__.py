@@ -1,0 +1,1 @@
+"""Parts of the real-photo quality benchmark (``benchmarks/quality.py``)."""
