@@ -43,7 +43,7 @@ def paired_shop_labels(mapping: Path) -> dict[str, str]:
 def read_frame(data_root: str | Path, seed: int) -> pd.DataFrame:
     """One row per image of both folders: ``path, domain, split (train|test), article, coarse,
     fine, group`` and the shop attribute columns (empty on consumer rows)."""
-    root = Path(data_root)
+    root = Path(data_root).resolve()  # absolute paths: the cache key does not depend on cwd
     split = {"train": 1 - TEST_FRACTION}
     shop = read_fashion_product(
         root / SHOP, split_fractions={**split, "gallery": TEST_FRACTION}, seed=seed

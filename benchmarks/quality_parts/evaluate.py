@@ -10,20 +10,18 @@ Float representations are ranked by cosine similarity, ``{0,1}`` codes by Hammin
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
-from benchmarks.quality_parts.data import codes
+from benchmarks.quality_parts.data import ATTRIBUTE_TASKS, codes
 from clothret.retrieval.index import HierarchicalIndex
 from clothret.retrieval.metrics import ranking_metrics, retrieval_metrics
 
 K = 10
 KS = (1, K)
-SHOP_ATTRIBUTES = ("gender", "masterCategory", "subCategory", "baseColour", "season", "usage")
 
 
 class Tasks:
@@ -40,7 +38,7 @@ class Tasks:
         coarse = codes(frame["coarse"])
         self.query_labels, self.gallery_labels = coarse[self.query_rows], coarse[self.gallery_rows]
         self.attributes = {
-            task: frame[f"attr_{task}"].iloc[self.shop_rows].to_numpy() for task in SHOP_ATTRIBUTES
+            task: frame[f"attr_{task}"].iloc[self.shop_rows].to_numpy() for task in ATTRIBUTE_TASKS
         }
 
     def ceilings(self) -> dict[str, float]:
@@ -104,6 +102,3 @@ class Tasks:
 def summary(result: dict[str, float]) -> dict[str, float]:
     """The three numbers the table shows."""
     return {name: round(result[name], 4) for name in (f"precision@{K}", f"map@{K}", "hit@1")}
-
-
-EvalFn = Callable[[Any], dict[str, dict[str, float]]]

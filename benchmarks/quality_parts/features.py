@@ -1,11 +1,13 @@
-"""ImageNet EfficientNet-Lite0 split in two: a frozen prefix whose outputs are cached once, and a
+"""ImageNet EfficientNet-Lite0 split in two: a frozen prefix whose outputs are cached, and a
 trainable tail that every preset fine-tunes on top of the cache.
 
-Caching the first five of Lite0's seven stages (stem + ``blocks[:5]``, 14×14×112 maps at 224 px)
-for every image and its mirror image makes one training epoch of the tail (``blocks[5:]``,
-``conv_head``: 79 % of the parameters) cost seconds instead of minutes on two CPU cores. The
-price is that augmentation is limited to horizontal flips. The frozen-feature baseline is the
-same network run to the end with no training.
+The images go through the stem and the first five of Lite0's seven stages once (14×14×112 maps
+at 224 px, stored in float16 with the mirror image of each, in ``.cache/quality/``); by default
+the sixth stage is run on the cache too (``deepen``), and the tail is the last stage and
+``conv_head`` (1.0 M of the 3.4 M backbone weights). One epoch of the tail then takes seconds,
+not minutes, on two CPU cores, which buys the epochs fine-tuning needs; the price is that
+augmentation is limited to horizontal flips. The frozen-feature baseline is the same network run
+to the end with no training.
 """
 
 from __future__ import annotations
@@ -99,14 +101,13 @@ def cache_key(frame: pd.DataFrame, img_size: int) -> str:
 @torch.no_grad()
 def prefix_cache(
     frame: pd.DataFrame, img_size: int, cache_dir: Path | None, batch_size: int = 64
-) -> dict[str, Tensor]:
-    """Prefix maps of every image and its mirror (float16), and 16×16 pixels (float32).
-
-    Loaded from ``cache_dir`` when an earlier run of the same images and size wrote it.
-    """
+) -> tuple[dict[str, Tensor], bool]:
+    """Prefix maps of every image and its mirror (float16), 16×16 pixels (float32) and the
+    seconds it took to compute them; and whether they were loaded from ``cache_dir`` (written
+    there by an earlier run on the same images at the same size)."""
     path = None if cache_dir is None else Path(cache_dir) / cache_key(frame, img_size)
     if path is not None and path.is_file():
-        return torch.load(path, weights_only=True)
+        return torch.load(path, weights_only=True), True
     backbone = imagenet_lite0(img_size)
     prefix = FrozenPrefix(backbone.model)
     transform = build_transform(backbone.data_config, False)
@@ -129,7 +130,7 @@ def prefix_cache(
         tmp = path.with_suffix(".tmp")
         torch.save(cache, tmp)
         tmp.replace(path)
-    return cache
+    return cache, False
 
 
 @torch.no_grad()

@@ -124,7 +124,35 @@ def test_tiny_run_produces_every_row_and_the_readme_table(tmp_path: Path) -> Non
         for task in ("shop", "cross"):
             assert 0.0 <= r[task]["precision@10"] <= ceiling[task] + 1e-6
             assert 0.0 <= r[task]["hit@1"] <= 1.0
-    assert set(results["targets"]) == {"beats_frozen", "best_gain", "code_keeps"}
+    assert set(results["targets"]) == {
+        "beats_frozen",
+        "beats_frozen_both",
+        "best_gain",
+        "code_keeps",
+    }
     text = readme.read_text()
     assert "old table" not in text and text.startswith("intro\n") and text.endswith("outro\n")
     assert report.FROZEN in text and "multiweight, float" in text
+
+
+@needs_weights
+def test_same_seed_gives_the_same_table(real_format_data: Path, tmp_path: Path) -> None:
+    outs = [tmp_path / "first.json", tmp_path / "second.json"]
+    for out in outs:
+        argv = ["--data", str(real_format_data), "--tiny", "--tiny-images", "20"]
+        assert quality.main([*argv, "--rows", "latent_hash", "wtbi", "--out", str(out)]) == 0
+    first, second = (json.loads(p.read_text()) for p in outs)
+    strip = ("train_minutes",)
+    rows = [
+        [{k: v for k, v in r.items() if k not in strip} for r in x["rows"]] for x in (first, second)
+    ]
+    assert rows[0] == rows[1]
+
+
+def test_readme_table_is_the_one_the_results_give() -> None:
+    """The committed README table is generated from the committed results, not edited."""
+    results = json.loads((REPO / "benchmarks" / "results" / "quality.json").read_text())
+    readme = (REPO / "README.md").read_text()
+    block = readme.split(report.START, 1)[1].split(report.END, 1)[0]
+    assert block.strip() == report.table(results).strip()
+    assert not results["setup"]["tiny"]
