@@ -88,5 +88,4 @@ def training_vocab(frame: pd.DataFrame, category: str, tasks: tuple[str, ...]) -
 
 def codes(values: pd.Series) -> np.ndarray:
     """Integer ids of string labels (sorted vocabulary), for the metrics."""
-    vocabulary = {v: i for i, v in enumerate(sorted(set(values)))}
-    return np.array([vocabulary[v] for v in values], dtype=np.int64)
+    return pd.factorize(pd.Series(values), sort=True)[0].astype(np.int64)

@@ -90,9 +90,8 @@ class Tasks:
             index.add(features=floats[gallery], codes=bits[gallery])
             return index.search(features=floats[queries], codes=bits[queries], k=k)[1]
 
-        ranked = search(self.shop_rows, self.shop_rows, K + 1)
-        own = np.arange(len(self.shop_rows))[:, None]
-        ranked = np.array([row[row != i][:K] for row, i in zip(ranked, own[:, 0], strict=True)])
+        ranked = search(self.shop_rows, self.shop_rows, K + 1)  # one extra: the query itself
+        ranked = np.array([row[row != i][:K] for i, row in enumerate(ranked)])
         shop = ranking_metrics(ranked, self.shop_labels, self.shop_labels, ks=KS)
         ranked = search(self.query_rows, self.gallery_rows, K)
         cross = ranking_metrics(ranked, self.query_labels, self.gallery_labels, ks=KS)

@@ -19,7 +19,7 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from benchmarks.quality_parts.data import ATTRIBUTE_TASKS, task_columns, training_vocab
+from benchmarks.quality_parts.data import ATTRIBUTE_TASKS, codes, task_columns, training_vocab
 from benchmarks.quality_parts.features import TrainableTail
 from clothret import keys
 from clothret.registry import build
@@ -127,26 +127,25 @@ RECIPES: dict[str, Recipe] = {
 
 
 class CachedMaps(Dataset):
-    """Batch dicts of DESIGN §1 whose ``IMAGE`` is a cached prefix map (mirrored at random
-    in training: the one augmentation a cache allows)."""
+    """Training batch dicts of DESIGN §1 whose ``IMAGE`` is a cached prefix map, mirrored at
+    random (the one augmentation a cache allows)."""
 
     def __init__(
         self,
         cache: dict[str, torch.Tensor],
         rows: np.ndarray,
         labels: dict[str, Any],
-        train: bool,
         seed: int,
     ) -> None:
         self.maps, self.mirrored = cache["maps"][rows], cache["mirrored"][rows]
-        self.labels, self.train = labels, train
+        self.labels = labels
         self.generator = np.random.default_rng(seed)
 
     def __len__(self) -> int:
         return len(self.maps)
 
     def __getitem__(self, i: int) -> dict[str, Any]:
-        mirror = self.train and self.generator.random() < 0.5
+        mirror = self.generator.random() < 0.5
         sample = {
             keys.IMAGE: (self.mirrored if mirror else self.maps)[i].float(),
             keys.ITEM_ID: int(self.labels["item_ids"][i]),
@@ -163,9 +162,8 @@ class CachedMaps(Dataset):
 def encode(frame: pd.DataFrame, recipe: Recipe) -> tuple[dict[str, Any], dict[str, Any]]:
     """Labels of every row as the recipe reads them, and the module's runtime values."""
     vocab = training_vocab(frame, recipe.category, recipe.tasks)
-    items = {v: i for i, v in enumerate(sorted(set(frame[recipe.item])))}
     labels = {
-        "item_ids": frame[recipe.item].map(items).to_numpy(np.int64),
+        "item_ids": codes(frame[recipe.item]),
         "categories": vocab.encode_categories(frame[recipe.category])[0],
         "domains": (frame["domain"] == "consumer").to_numpy(np.int64),
         "attributes": {
@@ -200,7 +198,7 @@ def train_recipe(
     pl.seed_everything(seed, workers=True, verbose=False)
     labels, runtime = encode(frame, recipe)
     train_rows = np.flatnonzero(frame["split"].to_numpy() == "train")
-    dataset = CachedMaps(cache, train_rows, subset(labels, train_rows), True, seed)
+    dataset = CachedMaps(cache, train_rows, subset(labels, train_rows), seed)
     sampler_runtime = {
         "item_ids": dataset.labels["item_ids"],
         "categories": dataset.labels["categories"],
