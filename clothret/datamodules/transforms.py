@@ -38,10 +38,12 @@ TRAIN_DEFAULTS: dict[str, Any] = {
 }
 
 # Short names for timm policy strings. TrivialAugment = one op per image (n1, p1.0) at a
-# magnitude drawn uniformly (timm samples uniformly when mstd > 100).
+# magnitude drawn uniformly (timm samples uniformly when mstd > 100), with ops that grow more
+# severe with magnitude (inc1, as TrivialAugmentWide). mmax9 keeps the magnitude below 10,
+# where posterize would keep 0 bits, which Pillow rejects (a crash on ~2% of images otherwise).
 AUTO_AUGMENT_ALIASES = {
     "randaugment": "rand-m9-mstd0.5",
-    "trivialaugment": "rand-n1-p1.0-mstd101",
+    "trivialaugment": "rand-n1-p1.0-mstd101-inc1-mmax9",
 }
 
 

@@ -73,8 +73,21 @@ def test_auto_augment_policies_by_timm_name(policy: str) -> None:
 
 def test_trivialaugment_is_one_uniform_op() -> None:
     assert check_train_options({"auto_augment": "trivialaugment"})["auto_augment"] == (
-        "rand-n1-p1.0-mstd101"
+        "rand-n1-p1.0-mstd101-inc1-mmax9"
     )
+
+
+@pytest.mark.parametrize("policy", ["trivialaugment", "randaugment"])
+def test_policy_survives_every_magnitude(policy: str) -> None:
+    """Many seeded draws cover every op at every magnitude, including the extremes."""
+    import random
+
+    random.seed(0)
+    torch.manual_seed(0)
+    transform = build_transform(CONFIG, True, {"auto_augment": policy})
+    image = framed()
+    for _ in range(400):
+        assert torch.isfinite(transform(image)).all()
 
 
 def test_unknown_option_and_policy_are_config_errors() -> None:
